@@ -1,0 +1,22 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// SealCore and SealVectors are device code: they must also build as Embedded Swift for the
+// ARM boards (Tools/cross-build), so no Foundation, typed throws, no existentials there.
+// Host-only modules (Sealing, SealParallel, TinkKeyset, the CLI) may use Foundation and Dispatch.
+let package = Package(
+    name: "Sealframe",
+    products: [
+        .library(name: "SealCore", targets: ["SealCore"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
+        .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
+        .target(name: "SealCore", dependencies: ["CMbedTLS"]),
+        .target(name: "SealVectors", dependencies: ["SealCore"]),
+        .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "CLibc"],
+                          path: "Sources/SelfTest"),
+        .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+// The C library calls the device programs make directly (files, exit status). Imported as a
+// module of its own so Embedded Swift builds, which have no Glibc overlay, can use them too.
+#ifndef SEALFRAME_CLIBC_SHIM_H
+#define SEALFRAME_CLIBC_SHIM_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#endif

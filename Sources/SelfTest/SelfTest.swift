@@ -1,0 +1,103 @@
+// SelfTest.swift: the device self-test: decrypts every committed vector (Tests/Vectors/index.txt) through the
+// streaming decryptor at several chunk sizes and checks each outcome. Built for the host by
+// SwiftPM and for the ARM boards by Tools/cross-build; the same file in both.
+import CLibc
+import SealCore
+import SealVectors
+
+/// Reads a whole file into a fresh buffer, or nil.
+func readFile(_ path: UnsafePointer<CChar>) -> UnsafeMutableRawBufferPointer? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    guard fseek(f, 0, SEEK_END) == 0 else { return nil }
+    let size = ftell(f)
+    guard size >= 0, fseek(f, 0, SEEK_SET) == 0 else { return nil }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 16)
+    guard fread(buffer.baseAddress, 1, Int(size), f) == Int(size) else {
+        buffer.deallocate()
+        return nil
+    }
+    return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(size)])
+}
+
+func put(_ s: StaticString) {
+    put(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+}
+func put(_ bytes: UnsafeRawBufferPointer) { for b in bytes { putchar(Int32(b)) } }
+
+/// The whole self-test; returns the process exit status.
+func runSelfTest(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    guard argc == 2, let dir = argv[1] else {
+        put("usage: sealframe-selftest VECTOR-DIR\n")
+        return 2
+    }
+    var path = (InlineBytes512())
+    let runner = VectorRunner()
+    var passed = 0
+    var failed = 0
+    withUnsafeMutableBytes(of: &path) { pathBuffer in
+        let dirLength = strlen(dir)
+        func pathOf(_ name: UnsafeRawBufferPointer) -> UnsafePointer<CChar> {
+            let p = pathBuffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            memcpy(p, dir, dirLength)
+            p[dirLength] = 0x2F
+            memcpy(p + dirLength + 1, name.baseAddress!, name.count)
+            p[dirLength + 1 + name.count] = 0
+            return UnsafePointer(p)
+        }
+        let indexName: StaticString = "index.txt"
+        guard
+            let index = readFile(
+                pathOf(
+                    UnsafeRawBufferPointer(start: indexName.utf8Start, count: indexName.utf8CodeUnitCount)))
+        else {
+            put("selftest: cannot read index.txt in the vector directory\n")
+            exit(2)
+        }
+        var lineStart = 0
+        for i in 0..<index.count where index[i] == 0x0A {
+            let name = UnsafeRawBufferPointer(rebasing: index[lineStart..<i])
+            lineStart = i + 1
+            if name.isEmpty { continue }
+            guard let file = readFile(pathOf(name)) else {
+                put("FAIL ")
+                put(name)
+                put(": cannot read\n")
+                failed += 1
+                continue
+            }
+            defer { file.deallocate() }
+            var ok = true
+            do throws(VectorError) {
+                let vector = try VectorFile(UnsafeRawBufferPointer(file))
+                for chunk in [1 << 20, 4096, 1000, 97] {
+                    if chunk == 97 && vector.body.count > 100_000 { continue }  // slow under qemu
+                    try runner.check(vector, chunkSize: chunk)
+                }
+            } catch {
+                ok = false
+            }
+            if ok {
+                passed += 1
+            } else {
+                failed += 1
+                put("FAIL ")
+                put(name)
+                put("\n")
+            }
+        }
+        index.deallocate()
+    }
+    print("selftest: \(passed) passed, \(failed) failed")
+    return failed == 0 ? 0 : 1
+}
+
+struct InlineBytes512 {
+    var a = (
+        InlineBytes64x(), InlineBytes64x(), InlineBytes64x(), InlineBytes64x(),
+        InlineBytes64x(), InlineBytes64x(), InlineBytes64x(), InlineBytes64x()
+    )
+}
+struct InlineBytes64x {
+    var w: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+}

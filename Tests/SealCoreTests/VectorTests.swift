@@ -1,0 +1,5 @@
+import Testing
+import SealCore
+import SealVectors
+
+@Test func placeholderCompiles() {}
