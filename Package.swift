@@ -14,9 +14,10 @@ let package = Package(
         .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
         .target(name: "SealCore", dependencies: ["CMbedTLS"]),
         .target(name: "SealVectors", dependencies: ["SealCore"]),
+        .target(name: "Sealing", dependencies: ["SealCore"]),
         .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "CLibc"],
                           path: "Sources/SelfTest"),
-        .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors"]),
+        .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "CMbedTLS"]),
     ],
     swiftLanguageModes: [.v6]
 )

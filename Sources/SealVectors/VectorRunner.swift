@@ -13,14 +13,17 @@ public struct VectorRunner: ~Copyable {
     public static let maxSegmentSize = 1 << 20
     private let staging: UnsafeMutableRawBufferPointer
     private let output: UnsafeMutableRawBufferPointer
+    private let input: UnsafeMutableRawBufferPointer
 
     public init() {
         staging = .allocate(byteCount: VectorRunner.maxSegmentSize, alignment: 16)
         output = .allocate(byteCount: VectorRunner.maxSegmentSize, alignment: 16)
+        input = .allocate(byteCount: VectorRunner.maxSegmentSize, alignment: 16)
     }
 
     deinit {
         staging.deallocate()
+        input.deallocate()
         wipe(output)
         output.deallocate()
     }
@@ -95,46 +98,28 @@ public struct VectorRunner: ~Copyable {
     private func decrypt(_ body: UnsafeRawBufferPointer, raw: StreamParameters?, aad: UnsafeRawBufferPointer,
                          key: borrowing ContentKey, chunkSize: Int, digest: borrowing SHA256Digest,
                          outcome: inout VectorOutcome) throws(SealError) {
-        var offset: Int
-        var decryptor: ImageDecryptor
-        if let p = raw {
-            guard body.count >= p.headerSize else { throw SealError.truncated }
-            decryptor = try ImageDecryptor(parameters: p, staging: staging)
-            try decryptor.start(parameters: p, key: key,
-                                streamHeader: UnsafeRawBufferPointer(rebasing: body[0..<p.headerSize]),
-                                associatedData: aad)
-            offset = p.headerSize
+        var source = MemorySource(body, chunkSize: chunkSize)
+        let readBuffer = UnsafeMutableRawBufferPointer(rebasing: input[0..<max(chunkSize, ImageDecryptor.minimumReadBufferSize)])
+        var decryptor = try ImageDecryptor(parameters: raw ?? .sealframeDefault, staging: staging)
+        var released = 0
+        defer { outcome.releasedLength = released }
+        if let raw {
+            try decryptor.openRawStream(from: &source, parameters: raw, key: key, associatedData: aad,
+                                        readBuffer: readBuffer, output: output) { (plaintext) throws(SealError) in
+                digest.update(plaintext)
+                released += plaintext.count
+            }
         } else {
-            let size = try Envelope.declaredSize(prefix: body)
-            guard body.count >= size else { throw SealError.truncated }
-            let envelopeBytes = UnsafeRawBufferPointer(rebasing: body[0..<size])
-            let envelope = try Envelope.parse(envelopeBytes)
-            let headerEnd = size + envelope.parameters.headerSize
-            guard body.count >= headerEnd else { throw SealError.truncated }
-            decryptor = try ImageDecryptor(parameters: envelope.parameters, staging: staging)
-            try decryptor.start(envelope: envelope, envelopeBytes: envelopeBytes, key: key,
-                                streamHeader: UnsafeRawBufferPointer(rebasing: body[size..<headerEnd]))
-            offset = headerEnd
-        }
-        while offset < body.count {
-            var chunk = UnsafeRawBufferPointer(rebasing: body[offset..<min(body.count, offset + chunkSize)])
-            offset += chunk.count
-            while !chunk.isEmpty {
-                let (consumed, produced) = try decryptor.decrypt(chunk, into: output)
-                release(produced, digest: digest, outcome: &outcome)
-                chunk = UnsafeRawBufferPointer(rebasing: chunk[consumed...])
+            _ = try decryptor.openImage(from: &source, key: key, readBuffer: readBuffer, output: output) {
+                (plaintext) throws(SealError) in
+                digest.update(plaintext)
+                released += plaintext.count
             }
         }
-        release(try decryptor.finish(into: output), digest: digest, outcome: &outcome)
-    }
-
-    private func release(_ produced: Int, digest: borrowing SHA256Digest, outcome: inout VectorOutcome) {
-        digest.update(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
-        outcome.releasedLength += produced
     }
 }
 
-private struct InlineKey {
+/// 64 bytes on the stack for a vector's key or associated data.
+struct InlineKey {
     var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 }
-
