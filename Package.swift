@@ -8,6 +8,7 @@ let package = Package(
     name: "Sealframe",
     products: [
         .library(name: "SealCore", targets: ["SealCore"]),
+        .executable(name: "sealframe", targets: ["sealframe"]),
     ],
     targets: [
         .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
@@ -15,6 +16,8 @@ let package = Package(
         .target(name: "SealCore", dependencies: ["CMbedTLS"]),
         .target(name: "SealVectors", dependencies: ["SealCore"]),
         .target(name: "Sealing", dependencies: ["SealCore"]),
+        .target(name: "TinkKeyset", dependencies: ["SealCore"]),
+        .executableTarget(name: "sealframe", dependencies: ["SealCore", "Sealing", "TinkKeyset"]),
         .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "CLibc"],
                           path: "Sources/SelfTest"),
         .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "CMbedTLS"]),

@@ -27,7 +27,7 @@ public struct MemorySource: ByteSource {
 
 extension ByteSource where Self: ~Copyable {
     /// Fills `buffer` completely, or throws `truncated` if the stream ends first.
-    mutating func readExactly(into buffer: UnsafeMutableRawBufferPointer) throws(SealError) {
+    public mutating func readExactly(into buffer: UnsafeMutableRawBufferPointer) throws(SealError) {
         var filled = 0
         while filled < buffer.count {
             let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))

@@ -14,11 +14,9 @@ extension ImageDecryptor {
         guard readBuffer.count >= ImageDecryptor.minimumReadBufferSize else {
             throw SealError.bufferTooSmall(needed: ImageDecryptor.minimumReadBufferSize)
         }
-        try source.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[0..<7]))
-        let size = try Envelope.declaredSize(prefix: UnsafeRawBufferPointer(readBuffer))
-        try source.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[7..<size]))
+        let envelope = try Envelope.read(from: &source, into: readBuffer)
+        let size = envelope.size
         let envelopeBytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<size])
-        let envelope = try Envelope.parse(envelopeBytes)
         let headerEnd = size + envelope.parameters.headerSize
         let header = UnsafeMutableRawBufferPointer(rebasing: readBuffer[size..<headerEnd])
         try source.readExactly(into: header)
@@ -62,5 +60,19 @@ extension ImageDecryptor {
         }
         let produced = try finish(into: output)
         if produced > 0 { try release(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
+    }
+}
+
+extension Envelope {
+    /// Reads and parses the envelope at the start of `source`; its bytes stay in `buffer`
+    /// (which must hold `Envelope.maxSize` bytes) for use as associated data.
+    public static func read<Source: ByteSource & ~Copyable>(
+        from source: inout Source, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(SealError) -> Envelope {
+        guard buffer.count >= Envelope.maxSize else { throw SealError.bufferTooSmall(needed: Envelope.maxSize) }
+        try source.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<7]))
+        let size = try Envelope.declaredSize(prefix: UnsafeRawBufferPointer(buffer))
+        try source.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: buffer[7..<size]))
+        return try Envelope.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<size]))
     }
 }
