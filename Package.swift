@@ -13,14 +13,20 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
         .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
-        .target(name: "SealCore", dependencies: ["CMbedTLS"]),
+        .target(name: "SealCore", dependencies: ["CMbedTLS"], exclude: ["FORMAT.md"]),
         .target(name: "SealVectors", dependencies: ["SealCore"]),
         .target(name: "Sealing", dependencies: ["SealCore"]),
         .target(name: "TinkKeyset", dependencies: ["SealCore"]),
+        .target(name: "SealParallel", dependencies: ["SealCore"]),
         .executableTarget(name: "sealframe", dependencies: ["SealCore", "Sealing", "TinkKeyset"]),
         .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "CLibc"],
                           path: "Sources/SelfTest"),
-        .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "CMbedTLS"]),
+        // Tools/bench: the reference C loop and the benchmark driver.
+        .target(name: "CBenchLoop", linkerSettings: [.linkedLibrary("mbedcrypto")]),
+        .executableTarget(name: "sealframe-bench", dependencies: ["SealCore", "Sealing", "SealParallel", "CBenchLoop"],
+                          path: "Sources/Bench"),
+        .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "SealParallel", "CMbedTLS"]),
+        .testTarget(name: "SealframeCLITests", dependencies: ["sealframe"]),
     ],
     swiftLanguageModes: [.v6]
 )

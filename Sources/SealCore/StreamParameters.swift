@@ -65,9 +65,8 @@ public struct StreamParameters: Equatable, Sendable {
     public func segmentCount(plaintextLength length: UInt64) -> UInt64 {
         let first = UInt64(firstPlaintextSegmentSize)
         if length <= first { return 1 }
-        let rest = length - first
-        let full = UInt64(plaintextSegmentSize)
-        return 1 + (rest + full - 1) / full
+        // (rest - 1) / full + 1 is ceil(rest / full) without overflowing near UInt64.max.
+        return 2 + (length - first - 1) / UInt64(plaintextSegmentSize)
     }
 
     /// Total body length (header included) for a plaintext of `length` bytes.

@@ -65,3 +65,12 @@ struct EnvelopeTests {
         }
     }
 }
+
+extension EnvelopeTests {
+    /// Found by the envelope fuzzer: a plaintext length near 2^64 overflowed the segment count.
+    @Test func hugePlaintextLengthIsRefused() throws {
+        var b = try encode(try envelope())
+        for i in 16..<24 { b[i] = 0xFF }
+        #expect(throws: SealError.unsupportedParameters) { try parse(b) }
+    }
+}
