@@ -7,17 +7,23 @@ public struct ContentKey: ~Copyable {
     public static let idLength = 16
 
     let secret: SecretBytes
+    /// Computed once here: the one-shot HMAC allocates, and opening an image must not.
+    private let keyID: (UInt64, UInt64)
 
     /// Takes a copy of `bytes` (16 or 32 bytes for Sealframe images; Tink keys may be longer).
     public init(copying bytes: UnsafeRawBufferPointer) throws(SealError) {
         guard bytes.count >= 16, bytes.count <= 64 else { throw SealError.wrongKey }
-        secret = SecretBytes(copying: bytes)
+        let secret = SecretBytes(copying: bytes)
+        keyID = try ContentKey.deriveID(secret)
+        self.secret = secret
     }
 
     /// Builds the key in place, so a received or generated key never exists outside this type.
     public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(SealError) -> Void) throws(SealError) {
         guard count >= 16, count <= 64 else { throw SealError.wrongKey }
-        secret = try SecretBytes(count: count, fill: fill)
+        let secret = try SecretBytes(count: count, fill: fill)
+        keyID = try ContentKey.deriveID(secret)
+        self.secret = secret
     }
 
     public var count: Int { secret.count }
@@ -30,6 +36,11 @@ public struct ContentKey: ~Copyable {
     /// A one-way function of the key, so a player can say "wrong key" before touching a segment.
     public func id(into out: UnsafeMutableRawBufferPointer) throws(SealError) {
         guard out.count >= ContentKey.idLength else { throw SealError.bufferTooSmall(needed: ContentKey.idLength) }
+        var id = keyID
+        Swift.withUnsafeBytes(of: &id) { out.copyMemory(from: $0) }
+    }
+
+    private static func deriveID(_ secret: borrowing SecretBytes) throws(SealError) -> (UInt64, UInt64) {
         var mac = InlineBytes32()
         let label: StaticString = "sealframe key id v1"
         try secret.withUnsafeBytes { (key: UnsafeRawBufferPointer) throws(SealError) in
@@ -38,9 +49,9 @@ public struct ContentKey: ~Copyable {
                                           key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count,
                                           label.utf8Start, label.utf8CodeUnitCount,
                                           m.baseAddress!.assumingMemoryBound(to: UInt8.self)))
-                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: m[0..<ContentKey.idLength]))
             }
         }
+        return (mac.bytes.0, mac.bytes.1)
     }
 }
 
