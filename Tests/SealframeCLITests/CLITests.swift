@@ -33,7 +33,7 @@ struct CLITests {
         let inputFile = dir.appendingPathComponent("stdin-\(UUID().uuidString)")
         let errorFile = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
         try (stdin ?? Data()).write(to: inputFile)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: inputFile); try? FileManager.default.removeItem(at: errorFile) }
         let out = Pipe()
         p.standardOutput = out
@@ -150,5 +150,32 @@ struct CLITests {
         #expect(try run(["frobnicate"]).status == 2)
         #expect(try run(["open", "--key"]).status == 2)
         #expect(try run(["seal", "--key", "x", "--segment-size", "12", "a", "b"]).status != 0)
+    }
+}
+
+extension CLITests {
+    /// Raw Tink streams with Tink's own JSON keysets, every committed parameter set.
+    @Test func opensTinkStreamsWithTinkKeysets() throws {
+        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Vectors")
+        let names = try FileManager.default.contentsOfDirectory(atPath: vectors.path)
+            .filter { $0.hasPrefix("t") && $0.contains("-len") && $0.hasSuffix(".vec") }
+        #expect(names.count >= 30)
+        for name in names {
+            let data = try Data(contentsOf: vectors.appendingPathComponent(name))
+            let split = data.range(of: Data("\n---\n".utf8))!
+            var fields: [String: String] = [:]
+            for line in String(decoding: data[..<split.lowerBound], as: UTF8.self).split(separator: "\n") {
+                let kv = line.split(separator: ":", maxSplits: 1)
+                fields[String(kv[0])] = kv.count > 1 ? kv[1].trimmingCharacters(in: .whitespaces) : ""
+            }
+            guard let keyset = fields["keyset"] else { continue }  // the 3 MiB vector has only a raw key
+            try data[split.upperBound...].write(to: dir.appendingPathComponent("ct"))
+            let r = try run(["open", "--tink-keyset", vectors.appendingPathComponent(keyset).path,
+                             "--aad-hex", fields["aad"] ?? "", path("ct"), "-"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(r.stdout.count == Int(fields["plaintext-length"]!)!, "\(name)")
+            #expect(r.stdout.enumerated().allSatisfy { $0.element == UInt8($0.offset % 251) }, "\(name)")
+        }
     }
 }
