@@ -10,4 +10,14 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/error.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/asn1write.h>
+#include <mbedtls/oid.h>
 #endif
