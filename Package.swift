@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Sealing", dependencies: ["SealCore"]),
         .target(name: "TinkKeyset", dependencies: ["SealCore"]),
         .target(name: "SealParallel", dependencies: ["SealCore"]),
-        .executableTarget(name: "sealframe", dependencies: ["SealCore", "Sealing", "TinkKeyset"]),
+        .executableTarget(name: "sealframe", dependencies: ["SealCore", "Sealing", "TinkKeyset", "KeyServer", "KeyClient", "FleetPKI"]),
         .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "CLibc"],
                           path: "Sources/SelfTest"),
         // Tools/bench: the reference C loop and the benchmark driver.

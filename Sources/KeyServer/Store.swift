@@ -8,7 +8,12 @@ public final class Store: @unchecked Sendable {
     public struct Device { public var fingerprint: [UInt8]; public var name: String; public var group: String; public var revoked: Bool }
     public struct Asset { public var id: String; public var keyID: [UInt8]; public var wrappedKey: [UInt8] }
     public struct Session { public var device: [UInt8]; public var expires: Int64; public var ended: Bool }
-    public struct Schedule { public var asset: String; public var group: String; public var notBefore: Int64; public var notAfter: Int64 }
+    public struct Schedule {
+        public var asset: String, group: String, notBefore: Int64, notAfter: Int64
+        public init(asset: String, group: String, notBefore: Int64, notAfter: Int64) {
+            self.asset = asset; self.group = group; self.notBefore = notBefore; self.notAfter = notAfter
+        }
+    }
     public struct AuditEntry { public var at: Int64; public var device: String; public var event: String; public var asset: String; public var status: Int }
 
     public init(path: String) throws {

@@ -128,9 +128,9 @@ func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: Static
     return true
 }
 
-/// A non-negative decimal of at most 9 digits (enough for every length and status here).
+/// A non-negative decimal of at most 18 digits (lengths, statuses, UNIX times; no overflow).
 func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
-    guard !range.isEmpty, range.count <= 9 else { return nil }
+    guard !range.isEmpty, range.count <= 18 else { return nil }
     var n = 0
     for i in range {
         guard bytes[i] >= 0x30 && bytes[i] <= 0x39 else { return nil }

@@ -58,7 +58,7 @@ public struct JSONObject {
         return nil
     }
 
-    /// Integer field `name` (0 to 999,999,999), or nil.
+    /// Integer field `name` (non-negative, at most 18 digits), or nil.
     public func integer(_ name: StaticString) -> Int? {
         for k in 0..<count where !fields[k].isString && equals(bytes, fields[k].name, name) {
             return decimal(bytes, fields[k].value)

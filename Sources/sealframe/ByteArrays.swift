@@ -3,12 +3,12 @@ import SealCore
 /// Typed-throws access to byte arrays: the standard library's `withUnsafeBytes` rethrows
 /// untyped errors, which typed-throws closures cannot pass through.
 extension Array where Element == UInt8 {
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws(SealError) -> R) throws(SealError) -> R {
-        try withUnsafeBytes { b in Result { () throws(SealError) in try body(b) } }.get()
+    func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withUnsafeBytes { b in Result { () throws(E) in try body(b) } }.get()
     }
 
-    mutating func withMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws(SealError) -> R) throws(SealError) -> R {
-        try withUnsafeMutableBytes { b in Result { () throws(SealError) in try body(b) } }.get()
+    mutating func withMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withUnsafeMutableBytes { b in Result { () throws(E) in try body(b) } }.get()
     }
 
     /// A ContentKey holding a copy of these bytes.
