@@ -12,7 +12,8 @@ public struct Grant {
     public var isExpired: Bool { MonotonicClock.now() >= deadline }
 }
 
-/// One display cycle: a session with the key server over one mutual-TLS connection. Keys are
+/// One display cycle (see `KeyClient.withDisplayCycle`): a session with the key server over one
+/// mutual-TLS connection. Keys are
 /// lent to the caller for the duration of `withGrant` and wiped when it returns; `end` (or the
 /// end of this value, on any path) wipes the I/O buffer and the session cookie and ends the
 /// session on the server.
@@ -26,7 +27,9 @@ public struct DisplayCycle: ~Copyable {
     public let lifetime: Int
 
     /// Opens a session, retrying unreachable or silent servers with backoff; a refusal is final.
-    public static func open(with client: borrowing KeyClient) throws(KeyClientError) -> DisplayCycle {
+    /// Internal: the cycle borrows the client's TLS configuration, so only
+    /// `KeyClient.withDisplayCycle` (which keeps the client alive around it) may open one.
+    static func open(with client: borrowing KeyClient) throws(KeyClientError) -> DisplayCycle {
         var attempt = 0
         while true {
             do throws(KeyClientError) {

@@ -68,3 +68,15 @@ public struct KeyClient: ~Copyable {
         MonotonicClock.sleep(nanoseconds: base / 2 + UInt64(r) % max(base, 1))
     }
 }
+
+extension KeyClient {
+    /// Runs one display cycle: opens the session, lets `body` fetch keys and show images, then
+    /// ends the session. On any error the cycle still wipes what it holds and tries to end the
+    /// session. The cycle cannot outlive this client, whose TLS configuration its connection uses.
+    public func withDisplayCycle<R>(_ body: (inout DisplayCycle) throws(KeyClientError) -> R) throws(KeyClientError) -> R {
+        var cycle = try DisplayCycle.open(with: self)
+        let result = try body(&cycle)
+        try cycle.end()
+        return result
+    }
+}

@@ -22,14 +22,14 @@ func play(_ words: ArraySlice<String>) throws(CLIError) {
     let buffers = DecryptBuffers(segmentSize: 1 << 20)
     for cycle in 1...max(1, cycles) {
         do throws(KeyClientError) {
-            var display = try DisplayCycle.open(with: client)
-            event(cycle, "session opened (lifetime \(display.lifetime) s)")
-            for entry in playlist {
-                try show(entry, cycle: cycle, display: &display, buffers: buffers, out: out, scale: scale)
+            try client.withDisplayCycle { (display) throws(KeyClientError) in
+                event(cycle, "session opened (lifetime \(display.lifetime) s)")
+                for entry in playlist {
+                    try show(entry, cycle: cycle, display: &display, buffers: buffers, out: out, scale: scale)
+                }
+                wipe(buffers.output)
+                event(cycle, "keys wiped")
             }
-            wipe(buffers.output)
-            event(cycle, "keys wiped")
-            try display.end()
             event(cycle, "session ended")
         } catch {
             wipe(buffers.output)
