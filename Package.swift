@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "SealCore", dependencies: ["CMbedTLS"], exclude: ["FORMAT.md"]),
         .target(name: "SealVectors", dependencies: ["SealCore"]),
         .target(name: "SealTLS", dependencies: ["SealCore", "CMbedTLS"]),
-        .target(name: "SealWire", dependencies: ["SealCore", "CMbedTLS"]),
+        .target(name: "SealWire", dependencies: ["SealCore", "CMbedTLS"], exclude: ["PROTOCOL.md"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "KeyServer", dependencies: ["SealCore", "SealTLS", "SealWire", "CSQLite", "CMbedTLS"]),
         .target(name: "FleetPKI", dependencies: ["SealCore", "CMbedTLS"]),
