@@ -33,6 +33,7 @@ let package = Package(
                           path: "Sources/Bench"),
         .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "SealParallel", "CMbedTLS"]),
         .testTarget(name: "SealframeCLITests", dependencies: ["sealframe"]),
+        .testTarget(name: "SealWireTests", dependencies: ["SealWire"]),
         .testTarget(name: "KeyProtocolTests", dependencies: ["KeyClient", "SealCore", "SealTLS", "SealWire", "FleetPKI", "CMbedTLS", "sealframe"]),
     ],
     swiftLanguageModes: [.v6]
