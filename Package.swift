@@ -15,7 +15,7 @@ let package = Package(
         .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
         .target(name: "SealCore", dependencies: ["CMbedTLS"], exclude: ["FORMAT.md"]),
         .target(name: "SealVectors", dependencies: ["SealCore"]),
-        .target(name: "SealTLS", dependencies: ["SealCore", "CMbedTLS"]),
+        .target(name: "SealTLS", dependencies: ["SealCore", "CMbedTLS", "CLibc"]),
         .target(name: "SealWire", dependencies: ["SealCore", "CMbedTLS"], exclude: ["PROTOCOL.md"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "KeyServer", dependencies: ["SealCore", "SealTLS", "SealWire", "CSQLite", "CMbedTLS"]),
@@ -29,7 +29,7 @@ let package = Package(
                           path: "Sources/SelfTest"),
         // Tools/bench: the reference C loop and the benchmark driver.
         .target(name: "CBenchLoop", linkerSettings: [.linkedLibrary("mbedcrypto")]),
-        .executableTarget(name: "sealframe-bench", dependencies: ["SealCore", "Sealing", "SealParallel", "CBenchLoop"],
+        .executableTarget(name: "sealframe-bench", dependencies: ["SealCore", "Sealing", "SealParallel", "CBenchLoop", "KeyClient"],
                           path: "Sources/Bench"),
         .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "SealParallel", "CMbedTLS"]),
         .testTarget(name: "SealframeCLITests", dependencies: ["sealframe"]),

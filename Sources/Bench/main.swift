@@ -4,6 +4,7 @@
 //   sealframe-bench allocs N           seals one image, opens it N times with one decryptor
 import CBenchLoop
 import Foundation
+import KeyClient
 import SealCore
 import SealParallel
 import Sealing
@@ -138,11 +139,76 @@ func allocs(count: Int) throws {
     print("opened the image the requested number of times")
 }
 
+func client(dir: String, device: String, port: String) throws -> KeyClient {
+    let (c, t, k) = (strdup("\(dir)/pki/ca.pem")!, strdup("\(dir)/pki/\(device).pem")!, strdup("\(dir)/pki/\(device).key")!)
+    defer { free(c); free(t); free(k) }
+    return try KeyClient(caFile: c, certificateFile: t, keyFile: k, host: CName("127.0.0.1"), port: CName(copying: port),
+                         serverName: CName("localhost"))
+}
+
+/// One device, `count` cycles of: full handshake, open session, one grant, end. Median ms.
+func cycleCost(dir: String, port: String, count: Int) throws {
+    let c = try client(dir: dir, device: "bench-0", port: port)
+    let asset = rawName("asset-0")
+    var times: [Double] = []
+    for _ in 0..<count {
+        times.append(try seconds {
+            try c.withDisplayCycle { (cycle) throws(KeyClientError) in
+                try cycle.withGrant(asset: asset) { (_, _) throws(KeyClientError) in }
+            }
+        })
+    }
+    print(String(format: "display cycle on loopback (handshake + session + grant + end): median %.2f ms over %d cycles", median(times) * 1000, count))
+    print(String(format: "cycle_ms=%.2f", median(times) * 1000))
+}
+
+/// `devices` concurrent devices, each running cycles that fetch every asset, for `duration` s.
+func grantRate(dir: String, port: String, devices: Int, assets: Int, duration: Double) throws {
+    let clients = try (0..<devices).map { try ClientBox(client(dir: dir, device: "bench-\($0)", port: port)) }
+    nonisolated(unsafe) let names = (0..<assets).map { rawName("asset-\($0)") }
+    let lock = NSLock()
+    nonisolated(unsafe) var grants = 0, failures = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    let end = start + UInt64(duration * 1e9)
+    DispatchQueue.concurrentPerform(iterations: devices) { d in
+        var mine = 0, failed = 0
+        while DispatchTime.now().uptimeNanoseconds < end {
+            do {
+                try clients[d].value.withDisplayCycle { (cycle) throws(KeyClientError) in
+                    for name in names {
+                        try cycle.withGrant(asset: name) { (_, _) throws(KeyClientError) in }
+                        mine += 1
+                    }
+                }
+            } catch { failed += 1 }
+        }
+        lock.lock(); grants += mine; failures += failed; lock.unlock()
+    }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print(String(format: "%d concurrent devices, %d grants per cycle: %.0f grants/s sustained over %.1f s (%d failed cycles)",
+                 devices, assets, Double(grants) / elapsed, elapsed, failures))
+    print(String(format: "grants_per_second_32_devices=%.0f", Double(grants) / elapsed))
+}
+
+/// An asset id in raw bytes that live for the whole run.
+func rawName(_ s: String) -> UnsafeRawBufferPointer {
+    let b = UnsafeMutableRawBufferPointer.allocate(byteCount: s.utf8.count, alignment: 1)
+    b.copyBytes(from: Array(s.utf8))
+    return UnsafeRawBufferPointer(b)
+}
+
+final class ClientBox: @unchecked Sendable {
+    let value: KeyClient
+    init(_ value: consuming KeyClient) { self.value = value }
+}
+
 let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "throughput": try throughput(mib: args.count > 2 ? Int(args[2])! : 64)
 case "allocs": try allocs(count: args.count > 2 ? Int(args[2])! : 1)
+case "cycle": try cycleCost(dir: args[2], port: args[3], count: Int(args[4])!)
+case "grants": try grantRate(dir: args[2], port: args[3], devices: Int(args[4])!, assets: Int(args[5])!, duration: Double(args[6])!)
 default:
-    FileHandle.standardError.write(Data("usage: sealframe-bench throughput [MiB] | allocs N\n".utf8))
+    FileHandle.standardError.write(Data("usage: sealframe-bench throughput [MiB] | allocs N | cycle DIR PORT N | grants DIR PORT DEVICES ASSETS SECONDS\n".utf8))
     exit(2)
 }

@@ -1,4 +1,4 @@
-// The C library calls the device programs make directly (files, exit status). Imported as a
+// The C library calls the device programs make directly (files, clocks, socket options). Imported as a
 // module of its own so Embedded Swift builds, which have no Glibc overlay, can use them too.
 #ifndef SEALFRAME_CLIBC_SHIM_H
 #define SEALFRAME_CLIBC_SHIM_H
@@ -6,4 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #endif

@@ -10,6 +10,10 @@ public struct CName {
         for i in 0..<min(text.count, 255) { bytes[i] = CChar(bitPattern: text[i]) }
     }
     public init(_ text: StaticString) { self.init(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+    public init(copying text: String) {
+        var t = text
+        self = t.withUTF8 { CName(UnsafeRawBufferPointer($0)) }
+    }
     func withPointer<R: ~Copyable, E: Error>(_ body: (UnsafePointer<CChar>) throws(E) -> R) throws(E) -> R {
         var copy = bytes
         return try withUnsafePointer(to: &copy) { (p) throws(E) -> R in

@@ -1,3 +1,4 @@
+import CLibc
 import CMbedTLS
 
 /// One TLS connection: its socket and `mbedtls_ssl_context`, at fixed addresses, bound to an
@@ -15,6 +16,10 @@ public struct TLSConnection: ~Copyable {
             mbedtls_net_free(net); net.deallocate()
             throw TLSError.setup(code: rc)
         }
+        // Each side writes whole messages, so Nagle's algorithm would only add delayed-ACK stalls
+        // between handshake flights.
+        var on: Int32 = 1
+        _ = setsockopt(net.pointee.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         mbedtls_ssl_set_bio(ssl, net, mbedtls_net_send, mbedtls_net_recv, mbedtls_net_recv_timeout)
         self.ssl = ssl
         self.net = net

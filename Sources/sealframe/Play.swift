@@ -61,16 +61,9 @@ func makeClient(ca: String, cert: String, key: String, host: String, port: Strin
     let (c, t, k) = (strdup(ca)!, strdup(cert)!, strdup(key)!)
     defer { free(c); free(t); free(k) }
     do throws(KeyClientError) {
-        return try KeyClient(caFile: c, certificateFile: t, keyFile: k, host: CName(bytes(host)), port: CName(bytes(port)),
-                             serverName: CName(bytes(serverName)))
+        return try KeyClient(caFile: c, certificateFile: t, keyFile: k, host: CName(copying: host), port: CName(copying: port),
+                             serverName: CName(copying: serverName))
     } catch { throw CLIError.keyset("\(error)") }
-}
-
-private func bytes(_ s: String) -> UnsafeRawBufferPointer {
-    // Lives for the process: the few connection strings are copied into CName right away.
-    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: s.utf8.count, alignment: 1)
-    copy.copyBytes(from: Array(s.utf8))
-    return UnsafeRawBufferPointer(copy)
 }
 
 private func show(_ entry: PlaylistEntry, cycle: Int, display: inout DisplayCycle, buffers: borrowing DecryptBuffers,

@@ -119,7 +119,7 @@ final class Fleet {
         let (c, t, k) = (strdup("\(dir)/\(ca)/ca.pem")!, strdup("\(dir)/\(certs)/\(device).pem")!, strdup("\(dir)/\(certs)/\(device).key")!)
         defer { free(c); free(t); free(k) }
         var client = try KeyClient(caFile: c, certificateFile: t, keyFile: k, host: CName("127.0.0.1"),
-                                   port: name("\(port ?? self.port)"), serverName: CName("localhost"),
+                                   port: CName(copying: "\(port ?? self.port)"), serverName: CName("localhost"),
                                    readTimeoutMilliseconds: readTimeoutMilliseconds)
         client.attempts = attempts
         client.firstBackoffNanoseconds = 50_000_000
@@ -153,7 +153,3 @@ final class Fleet {
     func audit() throws -> String { try Fleet.run(["admin", "--db", dbPath, "audit"]) }
 }
 
-func name(_ s: String) -> CName {
-    let bytes = Array(s.utf8)
-    return bytes.withUnsafeBytes { CName($0) }
-}
