@@ -2,28 +2,9 @@
 // streaming decryptor at several chunk sizes and checks each outcome. Built for the host by
 // SwiftPM and for the ARM boards by Tools/cross-build; the same file in both.
 import CLibc
+import DeviceIO
 import SealCore
 import SealVectors
-
-/// Reads a whole file into a fresh buffer, or nil.
-func readFile(_ path: UnsafePointer<CChar>) -> UnsafeMutableRawBufferPointer? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    guard fseek(f, 0, SEEK_END) == 0 else { return nil }
-    let size = ftell(f)
-    guard size >= 0, fseek(f, 0, SEEK_SET) == 0 else { return nil }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 16)
-    guard fread(buffer.baseAddress, 1, Int(size), f) == Int(size) else {
-        buffer.deallocate()
-        return nil
-    }
-    return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(size)])
-}
-
-func put(_ s: StaticString) {
-    put(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-}
-func put(_ bytes: UnsafeRawBufferPointer) { for b in bytes { putchar(Int32(b)) } }
 
 /// The whole self-test; returns the process exit status.
 func runSelfTest(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
@@ -47,7 +28,7 @@ func runSelfTest(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
         }
         let indexName: StaticString = "index.txt"
         guard
-            let index = readFile(
+            let index = readWholeFile(
                 pathOf(
                     UnsafeRawBufferPointer(start: indexName.utf8Start, count: indexName.utf8CodeUnitCount)))
         else {
@@ -59,7 +40,7 @@ func runSelfTest(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
             let name = UnsafeRawBufferPointer(rebasing: index[lineStart..<i])
             lineStart = i + 1
             if name.isEmpty { continue }
-            guard let file = readFile(pathOf(name)) else {
+            guard let file = readWholeFile(pathOf(name)) else {
                 put("FAIL ")
                 put(name)
                 put(": cannot read\n")
