@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "DeviceIO", dependencies: ["SealCore", "CLibc"]),
         .executableTarget(name: "sealframe-selftest", dependencies: ["SealCore", "SealVectors", "DeviceIO", "CLibc"],
                           path: "Sources/SelfTest"),
-        .target(name: "Playback", dependencies: ["SealCore", "SealWire", "KeyClient", "DeviceIO", "CLibc"]),
+        .target(name: "Playback", dependencies: ["SealCore", "SealTLS", "SealWire", "KeyClient", "DeviceIO", "CLibc"]),
         .executableTarget(name: "sealframe-player", dependencies: ["SealCore", "KeyClient", "Playback", "CLibc"],
                           path: "Sources/Player"),
         // Tools/bench: the reference C loop and the benchmark driver.

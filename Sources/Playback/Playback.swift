@@ -7,6 +7,7 @@ import CLibc
 import DeviceIO
 import KeyClient
 import SealCore
+import SealTLS
 import SealWire
 
 /// One playlist line: FILE ASSET-ID SECONDS (whole seconds), as ranges into the playlist bytes.
@@ -57,7 +58,11 @@ public func play(client: borrowing KeyClient, playlist: UnsafeRawBufferPointer, 
                     let asset = UnsafeRawBufferPointer(rebasing: playlist[entry.asset])
                     let file = Path(playlistDir, UnsafeRawBufferPointer(rebasing: playlist[entry.file]))
                     let deadline = try display.withGrant(asset: asset) { (key, grant) throws(KeyClientError) -> UInt64 in
-                        event(cycle, "key granted for ", asset)
+                        put("cycle "); putDecimal(cycle); put(": key granted for "); put(asset); put(" (key id ")
+                        var id = grant.keyID
+                        withUnsafeBytes(of: &id) { putHex($0) }
+                        put(", expires in "); putDecimal(grant.expiresIn); put(" s)\n")
+                        flushOutput()
                         try show(file: file, asset: asset, key: key, grant: grant, out: out,
                                  staging: staging, output: output, readBuffer: readBuffer, cycle: cycle)
                         return grant.deadline
@@ -117,11 +122,11 @@ func event(_ cycle: Int, _ text: StaticString, _ detail: UnsafeRawBufferPointer?
 
 func describe(_ error: KeyClientError) {
     switch error {
-    case .transport: put("cannot reach the key server over TLS (down, unreachable, or a certificate was refused)")
+    case .transport(let e): put("no TLS session with the key server: "); print(e.description, terminator: "")
     case .refused(let refusal, let status): put("key server refused ("); putDecimal(status); put(" "); put(refusal.code); put(")")
     case .protocolViolation: put("the key server's answer does not follow the protocol")
     case .grantExpired: put("a key's time box passed; it was wiped unused")
-    case .image: put("an image failed verification; nothing of it was shown")
+    case .image(let e): put("an image was refused and nothing of it was shown: "); print(e.description, terminator: "")
     case .cycleEnded: put("the cycle had already ended")
     }
 }
