@@ -41,11 +41,13 @@ public func parsePlaylist(_ text: UnsafeRawBufferPointer) -> [Entry]? {
 
 /// Runs `cycles` display cycles of `playlist` (files relative to `playlistDir`), writing shown
 /// images to `out`. Returns 0, or 1 after printing why a cycle failed.
+/// `maxSegmentSize` is the board's buffer budget: images with larger segments are refused.
 public func play(client: borrowing KeyClient, playlist: UnsafeRawBufferPointer, entries: [Entry],
-                 playlistDir: UnsafeRawBufferPointer, out: UnsafeRawBufferPointer, cycles: Int) -> Int32 {
+                 playlistDir: UnsafeRawBufferPointer, out: UnsafeRawBufferPointer, cycles: Int,
+                 maxSegmentSize: Int = 1 << 20) -> Int32 {
     // Fixed buffers for the whole run: one ciphertext segment, one plaintext segment, reads.
-    let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: maxSegmentSize, alignment: 16)
+    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: maxSegmentSize, alignment: 16)
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 16)
     defer {
         for b in [staging, output, readBuffer] { wipe(b); b.deallocate() }
