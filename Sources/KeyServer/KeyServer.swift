@@ -93,7 +93,7 @@ public final class KeyServer: @unchecked Sendable {
                     request = try HTTPMessage.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), limits: KeyProtocol.limits)
                 } catch {
                     let refusal: Refusal = error == .malformed || error == .unsupported ? .malformedRequest : .requestTooLarge
-                    send(service.refuse(refusal), on: connection, close: true)
+                    send(service.refuse(refusal, device: fingerprint, now: Int64(Date().timeIntervalSince1970)), on: connection, close: true)
                     return
                 }
                 if request != nil { break }
@@ -107,7 +107,7 @@ public final class KeyServer: @unchecked Sendable {
             let now = Int64(Date().timeIntervalSince1970)
             var response = limiter.allow(fingerprint, now: now)
                 ? service.handle(message, device: fingerprint, now: now)
-                : service.refuse(.tooManyRequests)
+                : service.refuse(.tooManyRequests, device: fingerprint, now: now)
             let closing = message.header("connection").map { equalsIgnoringCase($0, "close") } ?? false
             send(response, on: connection, close: closing)
             response.body.withUnsafeMutableBytes { wipe($0) }
@@ -128,7 +128,10 @@ public final class KeyServer: @unchecked Sendable {
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         if close { head += "Connection: close\r\n" }
         head += "\r\n"
-        var bytes = Array(head.utf8) + response.body
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(head.utf8.count + response.body.count)  // no reallocation: no stray copy of a key
+        bytes += Array(head.utf8)
+        bytes += response.body
         try? bytes.withUnsafeBytes { try connection.write($0) }
         bytes.withUnsafeMutableBytes { wipe($0) }
     }

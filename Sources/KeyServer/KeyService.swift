@@ -117,7 +117,10 @@ public final class KeyService: @unchecked Sendable {
             throw RefusalError(refusal: .grantReplayed, asset: assetID)
         }
         let key = try vault.unwrap(asset.wrappedKey, asset: assetID)
-        var body = Array("{\"asset\":\"\(assetID)\",\"key_id\":\"\(hexString(asset.keyID))\",\"expires_in\":\(expiresIn),\"key\":\"".utf8)
+        // Reserved up front so appending the key never reallocates and leaves a copy behind.
+        var body: [UInt8] = []
+        body.reserveCapacity(512)
+        body += Array("{\"asset\":\"\(assetID)\",\"key_id\":\"\(hexString(asset.keyID))\",\"expires_in\":\(expiresIn),\"key\":\"".utf8)
         try key.withUnsafeBytes { k in
             var text = [UInt8](repeating: 0, count: 96)
             let n = try text.withUnsafeMutableBytes { try Base64URL.encode(k, into: $0) }
@@ -127,6 +130,13 @@ public final class KeyService: @unchecked Sendable {
         body += Array("\"}".utf8)
         try store.audit(at: now, device: deviceName, event: "granted", asset: assetID, status: 200)
         return Response(status: 200, headers: [("Cache-Control", "no-store")], body: body)
+    }
+
+    /// A refusal decided before routing (rate limit, unreadable request), audited like the rest.
+    public func refuse(_ refusal: Refusal, device fingerprint: [UInt8], now: Int64) -> Response {
+        let deviceName = (try? store.device(fingerprint: fingerprint))??.name ?? shortHex(fingerprint)
+        try? store.audit(at: now, device: deviceName, event: "refused:" + string(refusal.code), status: refusal.status)
+        return refuse(refusal)
     }
 
     func refuse(_ refusal: Refusal) -> Response {

@@ -20,10 +20,12 @@ final class Fleet {
     var port = 0
     var server: Process?
     let sessionSeconds: Int
+    let requestsPerMinute: Int
     let plaintext: [String: [UInt8]]
 
-    init(sessionSeconds: Int = 300) throws {
+    init(sessionSeconds: Int = 300, requestsPerMinute: Int = 1000) throws {
         self.sessionSeconds = sessionSeconds
+        self.requestsPerMinute = requestsPerMinute
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("sealframe-fleet-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir + "/pki", withIntermediateDirectories: true)
         try FleetPKI.createCA(directory: dir + "/pki")
@@ -67,7 +69,7 @@ final class Fleet {
             p.executableURL = Fleet.binary
             p.arguments = ["serve", "--db", dbPath, "--master-key", dir + "/master.key", "--ca", dir + "/pki/ca.pem",
                            "--cert", dir + "/pki/localhost.pem", "--key", dir + "/pki/localhost.key", "--port", "\(candidate)",
-                           "--session-seconds", "\(sessionSeconds)"]
+                           "--session-seconds", "\(sessionSeconds)", "--requests-per-minute", "\(requestsPerMinute)"]
             let out = Pipe()
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice

@@ -112,6 +112,7 @@ struct KeyProtocolTests {
         let c2 = try #require(Fleet.cookie(in: fresh))
         #expect(try fleet.curl("kiosk-1", "POST", "/v1/grants", cookie: c2, body: "{not json").0 == 400)
         #expect(try fleet.curl("kiosk-1", "POST", "/v1/grants", cookie: c2, body: String(repeating: "x", count: 5000)).0 == 413)
+        #expect(try fleet.audit().contains("refused:request_too_large"))
         #expect(try fleet.curl("kiosk-1", "GET", "/v1/grants", cookie: c2).0 == 405)
         #expect(try fleet.curl("kiosk-1", "POST", "/v1/grants", body: #"{"asset":"poster-1"}"#).0 == 401)
     }
@@ -124,6 +125,15 @@ struct KeyProtocolTests {
         let (status, body) = try fleet.curl("kiosk-1", "POST", "/v1/grants", cookie: cookie, body: #"{"asset":"poster-1"}"#)
         #expect(status == 401 && body.contains("session_expired"))
         #expect(try fleet.audit().contains("refused:session_expired"))
+    }
+
+    @Test func tooManyRequestsAreRefused() throws {
+        let fleet = try Fleet(requestsPerMinute: 3)
+        // Eight requests with a budget of three a minute: even across a minute boundary some are refused.
+        let statuses = try (0..<8).map { _ in try fleet.curl("kiosk-1", "POST", "/v1/sessions").0 }
+        #expect(statuses.allSatisfy { $0 == 201 || $0 == 429 })
+        #expect(statuses.filter { $0 == 429 }.count >= 2, "\(statuses)")
+        #expect(try fleet.audit().contains("refused:too_many_requests"))
     }
 
     @Test func wrongCertificatesFailTheHandshake() throws {
