@@ -36,9 +36,10 @@ let package = Package(
         .executableTarget(name: "sealframe-bench", dependencies: ["SealCore", "Sealing", "SealParallel", "CBenchLoop", "KeyClient"],
                           path: "Sources/Bench"),
         .testTarget(name: "SealCoreTests", dependencies: ["SealCore", "SealVectors", "Sealing", "SealParallel", "CMbedTLS"]),
-        .testTarget(name: "SealframeCLITests", dependencies: ["sealframe"]),
+        .target(name: "SealframeTestSupport", path: "Tests/Support"),
+        .testTarget(name: "SealframeCLITests", dependencies: ["sealframe", "SealframeTestSupport"]),
         .testTarget(name: "SealWireTests", dependencies: ["SealWire"]),
-        .testTarget(name: "KeyProtocolTests", dependencies: ["KeyClient", "SealCore", "SealTLS", "SealWire", "FleetPKI", "CMbedTLS", "sealframe"]),
+        .testTarget(name: "KeyProtocolTests", dependencies: ["KeyClient", "SealCore", "SealTLS", "SealWire", "FleetPKI", "CMbedTLS", "sealframe", "SealframeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

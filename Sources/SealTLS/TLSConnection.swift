@@ -29,13 +29,7 @@ public struct TLSConnection: ~Copyable {
     /// against the pinned CA for `serverName` (also sent as SNI), and completes the handshake.
     public static func connect(endpoint: borrowing TLSEndpoint, host: UnsafePointer<CChar>, port: UnsafePointer<CChar>,
                                serverName: UnsafePointer<CChar>) throws(TLSError) -> TLSConnection {
-        let net = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
-        mbedtls_net_init(net)
-        let rc = mbedtls_net_connect(net, host, port, MBEDTLS_NET_PROTO_TCP)
-        if rc != 0 {
-            mbedtls_net_free(net); net.deallocate()
-            throw TLSError.connectFailed(code: rc)
-        }
+        let net = try socket { mbedtls_net_connect($0, host, port, MBEDTLS_NET_PROTO_TCP) }
         let connection = try TLSConnection(endpoint: endpoint, net: net)
         let named = mbedtls_ssl_set_hostname(connection.ssl, serverName)
         if named != 0 { throw TLSError.setup(code: named) }
@@ -113,14 +107,7 @@ public struct TLSListener: ~Copyable {
     private let net: UnsafeMutablePointer<mbedtls_net_context>
 
     public init(host: UnsafePointer<CChar>, port: UnsafePointer<CChar>) throws(TLSError) {
-        let net = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
-        mbedtls_net_init(net)
-        let rc = mbedtls_net_bind(net, host, port, MBEDTLS_NET_PROTO_TCP)
-        if rc != 0 {
-            mbedtls_net_free(net); net.deallocate()
-            throw TLSError.connectFailed(code: rc)
-        }
-        self.net = net
+        net = try socket { mbedtls_net_bind($0, host, port, MBEDTLS_NET_PROTO_TCP) }
     }
 
     /// The listening socket, for poll(2) and for closing it from another thread on shutdown.
@@ -139,4 +126,17 @@ public struct TLSListener: ~Copyable {
         mbedtls_net_free(net)
         net.deallocate()
     }
+}
+
+/// A socket context at a fixed address, set up by `open` (connect or bind); freed if that fails.
+func socket(_ open: (UnsafeMutablePointer<mbedtls_net_context>) -> Int32) throws(TLSError) -> UnsafeMutablePointer<mbedtls_net_context> {
+    let net = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
+    mbedtls_net_init(net)
+    let rc = open(net)
+    if rc != 0 {
+        mbedtls_net_free(net)
+        net.deallocate()
+        throw TLSError.connectFailed(code: rc)
+    }
+    return net
 }

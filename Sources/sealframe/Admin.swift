@@ -54,7 +54,7 @@ func admin(_ words: ArraySlice<String>) throws(CLIError) {
         default:
             throw CLIError.usage("admin takes master-key, enroll, revoke, add-asset, schedule, devices, sessions or audit")
         }
-    } catch let e as CLIError { throw e } catch { throw CLIError.keyset("\(error)") }
+    } catch let e as CLIError { throw e } catch { throw CLIError.failure("\(error)") }
 }
 
 /// UNIX seconds, `now`, or `now+N` / `now-N` seconds.

@@ -10,8 +10,8 @@ enum CLIError: Error, CustomStringConvertible {
     case keyFile(String)
     /// The core refused the image or the key.
     case seal(SealError)
-    /// A Tink keyset could not be used.
-    case keyset(String)
+    /// Anything else that failed (a keyset, the PKI, the store, the key server), described.
+    case failure(String)
 
     var description: String {
         switch self {
@@ -19,7 +19,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .file(let path, let e): return "\(path): \(String(cString: strerror(e)))"
         case .keyFile(let m): return m
         case .seal(let e): return e.description
-        case .keyset(let m): return m
+        case .failure(let m): return m
         }
     }
 

@@ -33,7 +33,7 @@ private func openTink(keysetPath: String, aadHex: String, source: inout FileSour
                       buffers: borrowing DecryptBuffers) throws(CLIError) {
     guard let json = FileManager.default.contents(atPath: keysetPath) else { throw CLIError.file(keysetPath, errno: ENOENT) }
     var keyset: TinkKeyset
-    do { keyset = try TinkKeyset(json: json) } catch { throw CLIError.keyset("\(keysetPath): \(error)") }
+    do { keyset = try TinkKeyset(json: json) } catch { throw CLIError.failure("\(keysetPath): \(error)") }
     guard let aad = hexBytes(aadHex) else { throw CLIError.usage("--aad-hex takes an even number of hex digits") }
     guard keyset.keys.count == 1 || source.regularFileSize != nil else {
         throw CLIError.usage("a keyset with several keys needs a file, not a pipe, as input (each key is tried in turn)")

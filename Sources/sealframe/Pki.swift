@@ -24,7 +24,7 @@ func pki(_ words: ArraySlice<String>) throws(CLIError) {
         default:
             throw CLIError.usage("pki takes init, server or device")
         }
-    } catch let e as CLIError { throw e } catch { throw CLIError.keyset("\(error)") }
+    } catch let e as CLIError { throw e } catch { throw CLIError.failure("\(error)") }
 }
 
 extension Array where Element: Hashable {

@@ -36,5 +36,5 @@ func makeClient(ca: String, cert: String, key: String, host: String, port: Strin
     do throws(KeyClientError) {
         return try KeyClient(caFile: c, certificateFile: t, keyFile: k, host: CName(copying: host), port: CName(copying: port),
                              serverName: CName(copying: serverName))
-    } catch { throw CLIError.keyset("\(error)") }
+    } catch { throw CLIError.failure("\(error)") }
 }

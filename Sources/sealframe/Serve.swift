@@ -34,5 +34,5 @@ func serve(_ words: ArraySlice<String>) throws(CLIError) {
         server.run()
         print("sealframe serve: stopped")
         _ = sources
-    } catch let e as CLIError { throw e } catch { throw CLIError.keyset("\(error)") }
+    } catch let e as CLIError { throw e } catch { throw CLIError.failure("\(error)") }
 }

@@ -1,5 +1,6 @@
 import FleetPKI
 import Foundation
+import SealframeTestSupport
 import KeyClient
 import SealCore
 import Testing
@@ -7,14 +8,7 @@ import Testing
 /// A throw-away fleet for one test: PKI, master key, two sealed assets, enrolled devices and a
 /// real `sealframe serve` on a loopback port, stopped (SIGTERM) when the test ends.
 final class Fleet {
-    static let binary: URL = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for dir in [here, here.deletingLastPathComponent()] where FileManager.default.fileExists(atPath: dir.appendingPathComponent("sealframe").path) {
-            return dir.appendingPathComponent("sealframe")
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/sealframe")
-    }()
+    static let binary = sealframeBinary
 
     let dir: String
     var port = 0

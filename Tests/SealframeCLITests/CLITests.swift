@@ -1,4 +1,5 @@
 import Foundation
+import SealframeTestSupport
 import Testing
 
 /// The `sealframe` command as a user runs it: exit status, one clear line on stderr, and no
@@ -6,14 +7,7 @@ import Testing
 struct CLITests {
     struct Run { var status: Int32; var stdout: Data; var stderr: String }
 
-    static let binary: URL = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for dir in [here, here.deletingLastPathComponent()] where FileManager.default.fileExists(atPath: dir.appendingPathComponent("sealframe").path) {
-            return dir.appendingPathComponent("sealframe")
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/sealframe")
-    }()
+    static let binary = sealframeBinary
 
     let dir: URL
 
