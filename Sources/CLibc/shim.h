@@ -9,4 +9,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <errno.h>
+#include <unistd.h>
 #endif

@@ -31,6 +31,8 @@ public struct KeyClient: ~Copyable {
     /// Attempts to open a session before giving up; waits double from `firstBackoff` with jitter.
     public var attempts = 4
     public var firstBackoffNanoseconds: UInt64 = 250_000_000
+    /// How long one TCP connect may take before it counts as a failed attempt.
+    public var connectTimeoutMilliseconds: Int32 = 3000
     let random: RandomGenerator
 
     public init(caFile: UnsafePointer<CChar>, certificateFile: UnsafePointer<CChar>, keyFile: UnsafePointer<CChar>,
@@ -54,7 +56,8 @@ public struct KeyClient: ~Copyable {
         try host.withPointer { (h) throws(TLSError) in
             try port.withPointer { (p) throws(TLSError) in
                 try serverName.withPointer { (n) throws(TLSError) in
-                    try TLSConnection.connect(endpoint: endpoint, host: h, port: p, serverName: n)
+                    try TLSConnection.connect(endpoint: endpoint, host: h, port: p, serverName: n,
+                                              connectTimeoutMilliseconds: connectTimeoutMilliseconds)
                 }
             }
         }

@@ -20,16 +20,17 @@ public struct TLSConnection: ~Copyable {
         // between handshake flights.
         var on: Int32 = 1
         _ = setsockopt(net.pointee.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        mbedtls_ssl_set_bio(ssl, net, mbedtls_net_send, mbedtls_net_recv, mbedtls_net_recv_timeout)
+        mbedtls_ssl_set_bio(ssl, net, sendWithoutSignal, mbedtls_net_recv, mbedtls_net_recv_timeout)
         self.ssl = ssl
         self.net = net
     }
 
     /// Connects to `host`:`port` (NUL-terminated strings), verifies the server's certificate
     /// against the pinned CA for `serverName` (also sent as SNI), and completes the handshake.
+    /// Connecting gives up after `connectTimeoutMilliseconds` (a down host may never answer).
     public static func connect(endpoint: borrowing TLSEndpoint, host: UnsafePointer<CChar>, port: UnsafePointer<CChar>,
-                               serverName: UnsafePointer<CChar>) throws(TLSError) -> TLSConnection {
-        let net = try socket { mbedtls_net_connect($0, host, port, MBEDTLS_NET_PROTO_TCP) }
+                               serverName: UnsafePointer<CChar>, connectTimeoutMilliseconds: Int32 = 3000) throws(TLSError) -> TLSConnection {
+        let net = try connectSocket(host: host, port: port, timeoutMilliseconds: connectTimeoutMilliseconds)
         let connection = try TLSConnection(endpoint: endpoint, net: net)
         let named = mbedtls_ssl_set_hostname(connection.ssl, serverName)
         if named != 0 { throw TLSError.setup(code: named) }
@@ -107,7 +108,7 @@ public struct TLSListener: ~Copyable {
     private let net: UnsafeMutablePointer<mbedtls_net_context>
 
     public init(host: UnsafePointer<CChar>, port: UnsafePointer<CChar>) throws(TLSError) {
-        net = try socket { mbedtls_net_bind($0, host, port, MBEDTLS_NET_PROTO_TCP) }
+        net = try openSocket { mbedtls_net_bind($0, host, port, MBEDTLS_NET_PROTO_TCP) }
     }
 
     /// The listening socket, for poll(2) and for closing it from another thread on shutdown.
@@ -129,7 +130,7 @@ public struct TLSListener: ~Copyable {
 }
 
 /// A socket context at a fixed address, set up by `open` (connect or bind); freed if that fails.
-func socket(_ open: (UnsafeMutablePointer<mbedtls_net_context>) -> Int32) throws(TLSError) -> UnsafeMutablePointer<mbedtls_net_context> {
+func openSocket(_ open: (UnsafeMutablePointer<mbedtls_net_context>) -> Int32) throws(TLSError) -> UnsafeMutablePointer<mbedtls_net_context> {
     let net = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
     mbedtls_net_init(net)
     let rc = open(net)
@@ -139,4 +140,55 @@ func socket(_ open: (UnsafeMutablePointer<mbedtls_net_context>) -> Int32) throws
         throw TLSError.connectFailed(code: rc)
     }
     return net
+}
+
+/// A connected TCP socket in a context at a fixed address. Unlike mbedtls_net_connect, which
+/// blocks for the kernel's TCP timeout, each address gets at most `timeoutMilliseconds`.
+func connectSocket(host: UnsafePointer<CChar>, port: UnsafePointer<CChar>,
+                   timeoutMilliseconds: Int32) throws(TLSError) -> UnsafeMutablePointer<mbedtls_net_context> {
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var list: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, port, &hints, &list) == 0 else { throw TLSError.connectFailed(code: MBEDTLS_ERR_NET_UNKNOWN_HOST) }
+    defer { freeaddrinfo(list) }
+    var timedOut = false
+    var entry = list
+    while let address = entry {
+        entry = address.pointee.ai_next
+        let fd = CLibc.socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+        if fd < 0 { continue }
+        let net = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
+        mbedtls_net_init(net)
+        net.pointee.fd = fd
+        _ = mbedtls_net_set_nonblock(net)
+        var connected = CLibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0
+        if !connected && __errno_location().pointee == EINPROGRESS {
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&poller, 1, timeoutMilliseconds) == 1 {
+                var failure: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                connected = getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 && failure == 0
+            } else {
+                timedOut = true
+            }
+        }
+        if connected && mbedtls_net_set_block(net) == 0 { return net }
+        mbedtls_net_free(net)
+        net.deallocate()
+    }
+    throw timedOut ? TLSError.timedOut : TLSError.connectFailed(code: MBEDTLS_ERR_NET_CONNECT_FAILED)
+}
+
+/// mbedtls_net_send uses write(2), which raises SIGPIPE (and kills the process) when the peer
+/// has gone, as a server does after refusing a certificate. send(MSG_NOSIGNAL) reports it instead.
+let sendWithoutSignal: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Int32 = { context, buffer, length in
+    let fd = context!.assumingMemoryBound(to: mbedtls_net_context.self).pointee.fd
+    let n = send(fd, buffer, length, Int32(MSG_NOSIGNAL))
+    if n >= 0 { return Int32(n) }
+    switch __errno_location().pointee {
+    case EAGAIN, EINTR: return MBEDTLS_ERR_SSL_WANT_WRITE
+    case EPIPE, ECONNRESET: return MBEDTLS_ERR_NET_CONN_RESET
+    default: return MBEDTLS_ERR_NET_SEND_FAILED
+    }
 }

@@ -177,6 +177,30 @@ struct KeyProtocolTests {
             Issue.record("opened a cycle with no server")
         } catch KeyClientError.transport(.connectFailed) {
         }
+        // A host that never completes the TCP handshake: a listener whose accept queue is full
+        // drops further SYNs, so only the client's connect timeout ends the attempt.
+        let full = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(full) }
+        var any = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var anyLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &any) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(full, $0, anyLength) } }
+        #expect(listen(full, 0) == 0)
+        _ = withUnsafeMutablePointer(to: &any) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(full, $0, &anyLength) } }
+        var fillers: [Int32] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0..<4 {  // fill the accept queue; these never get accepted
+            let f = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafeMutablePointer(to: &any) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(f, $0, anyLength) } }
+            fillers.append(f)
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        var unanswered = try fleet.client("kiosk-1", port: Int(UInt16(bigEndian: any.sin_port)), attempts: 1)
+        unanswered.connectTimeoutMilliseconds = 500
+        do {
+            try unanswered.withDisplayCycle { (_) throws(KeyClientError) in }
+            Issue.record("opened a cycle with a host that never answers")
+        } catch KeyClientError.transport(.timedOut) {
+        }
         // A listener that accepts TCP but never speaks TLS: the client's read timeout ends it.
         let silent = try TLSListener(host: "127.0.0.1", port: "0")
         var address = sockaddr_in(), length = socklen_t(MemoryLayout<sockaddr_in>.size)
