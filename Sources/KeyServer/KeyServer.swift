@@ -108,7 +108,7 @@ public final class KeyServer: @unchecked Sendable {
             var response = limiter.allow(fingerprint, now: now)
                 ? service.handle(message, device: fingerprint, now: now)
                 : service.refuse(.tooManyRequests, device: fingerprint, now: now)
-            let closing = message.header("connection").map { equalsIgnoringCase($0, "close") } ?? false
+            let closing = message.header("connection", equalsIgnoringCase: "close")
             send(response, on: connection, close: closing)
             response.body.withUnsafeMutableBytes { wipe($0) }
             if closing { return }
@@ -141,10 +141,6 @@ public final class KeyServer: @unchecked Sendable {
          404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
          429: "Too Many Requests", 500: "Internal Server Error"][status] ?? "Status"
     }
-}
-
-private func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
-    String(decoding: bytes, as: UTF8.self).lowercased() == text
 }
 
 /// Reference boxes so the non-copyable TLS owners can be shared by the worker closures.

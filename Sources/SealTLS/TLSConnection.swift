@@ -55,8 +55,8 @@ public struct TLSConnection: ~Copyable {
             if rc == 0 { return }
             if rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE { continue }
             if rc == MBEDTLS_ERR_SSL_TIMEOUT { throw TLSError.timedOut }
-            throw TLSError.handshakeFailed(code: rc, verifyFlags: mbedtls_ssl_get_verify_result(ssl) == UInt32.max
-                                          ? 0 : mbedtls_ssl_get_verify_result(ssl))
+            let flags = mbedtls_ssl_get_verify_result(ssl)  // UInt32.max: verification never ran
+            throw TLSError.handshakeFailed(code: rc, verifyFlags: flags == UInt32.max ? 0 : flags)
         }
     }
 

@@ -80,6 +80,13 @@ public struct HTTPMessage {
         return nil
     }
 
+    /// True if header `name` exists and its value equals `value` (both ASCII, case-insensitive).
+    public func header(_ name: StaticString, equalsIgnoringCase value: StaticString) -> Bool {
+        guard let v = header(name), let start = v.baseAddress, let base = bytes.baseAddress else { return false }
+        let offset = start - base
+        return equalsIgnoringCase(bytes, offset..<(offset + v.count), value)
+    }
+
     public func part(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[range]) }
     public var bodyBytes: UnsafeRawBufferPointer { part(body) }
 

@@ -12,7 +12,7 @@ let usage = """
       admin --db DB enroll --cert DEVICE.pem --name NAME --group GROUP | revoke --name NAME
             | add-asset --master-key FILE --key KEY --image SEALED | schedule --asset ID --group G --from T --until T
             | devices | sessions | audit        (admin master-key --out FILE makes a master key)
-      play --server HOST:PORT --ca CA --cert CERT --key KEY --playlist FILE --out DIR [--cycles N] [--time-scale X]
+      play --server HOST:PORT --ca CA --cert CERT --key KEY --playlist FILE --out DIR [--cycles N]
     IN and OUT may be - for standard input and output. Exit status: 0 done, 1 refused or failed, 2 usage.
     """
 

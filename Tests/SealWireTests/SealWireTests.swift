@@ -84,3 +84,12 @@ struct SealWireTests {
         }
     }
 }
+
+extension SealWireTests {
+    @Test func headerValuesCompareWithoutCase() throws {
+        let m = try #require(try parse("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"))
+        #expect(m.header("connection", equalsIgnoringCase: "close"))
+        #expect(!m.header("connection", equalsIgnoringCase: "keep-alive"))
+        #expect(!m.header("upgrade", equalsIgnoringCase: "close"))
+    }
+}
