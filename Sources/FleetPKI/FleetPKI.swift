@@ -21,7 +21,7 @@ public enum FleetPKI {
         let pem = try certificate(subjectKey: key, subject: subject, issuerKey: key, issuer: subject,
                                   isCA: true, kind: .device, days: days, random: random)
         try write(pem, to: "\(directory)/ca.pem", mode: 0o644)
-        try write(try key.pem(), to: "\(directory)/ca.key", mode: 0o600)
+        try writePrivateKey(key, to: "\(directory)/ca.key")
     }
 
     /// Issues `<name>.pem` and `<name>.key` (0600) signed by the CA in `directory`.
@@ -36,7 +36,7 @@ public enum FleetPKI {
         let pem = try certificate(subjectKey: key, subject: "CN=\(name),O=Sealframe", issuerKey: caKey, issuer: issuer,
                                   isCA: false, kind: kind, days: days, random: random)
         try write(pem, to: "\(directory)/\(name).pem", mode: 0o644)
-        try write(try key.pem(), to: "\(directory)/\(name).key", mode: 0o600)
+        try writePrivateKey(key, to: "\(directory)/\(name).key")
     }
 
     /// SHA-256 of a PEM certificate's DER: how the key server names a device.
@@ -141,6 +141,13 @@ public enum FleetPKI {
         var buffer = [UInt8](repeating: 0, count: 4096)
         try check(mbedtls_x509write_crt_pem(&crt, &buffer, buffer.count, mbedtls_ctr_drbg_random, random.context), "signing")
         return Array(buffer.prefix { $0 != 0 })
+    }
+
+    /// Writes the key's PEM (mode 0600) and wipes the in-memory copy.
+    static func writePrivateKey(_ key: Key, to path: String) throws {
+        var pem = try key.pem()
+        defer { pem.withUnsafeMutableBytes { wipe($0) } }
+        try write(pem, to: path, mode: 0o600)
     }
 
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {

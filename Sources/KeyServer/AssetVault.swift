@@ -16,7 +16,11 @@ public final class AssetVault: @unchecked Sendable {
         var st = stat()
         guard stat(path, &st) == 0 else { throw Failure(description: "\(path): cannot read the master key") }
         guard st.st_mode & 0o077 == 0 else { throw Failure(description: "\(path): master key is readable by others; chmod 600 it") }
-        guard var key = FileManager.default.contents(atPath: path).map([UInt8].init), key.count == 32 else {
+        guard var file = FileManager.default.contents(atPath: path) else { throw Failure(description: "\(path): cannot read the master key") }
+        var key = [UInt8](file)
+        file.resetBytes(in: 0..<file.count)
+        guard key.count == 32 else {
+            key.withUnsafeMutableBytes { wipe($0) }
             throw Failure(description: "\(path): a master key file holds exactly 32 bytes")
         }
         defer { key.withUnsafeMutableBytes { wipe($0) } }

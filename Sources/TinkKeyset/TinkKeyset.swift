@@ -42,9 +42,11 @@ public struct TinkKeyset {
             guard entry["outputPrefixType"] as? String == "RAW" else {
                 throw Failure.unsupported(id, "streaming keys use output prefix RAW")
             }
-            guard let b64 = data["value"] as? String, var value = Data(base64Encoded: b64).map({ [UInt8]($0) }) else {
+            guard let b64 = data["value"] as? String, var decoded = Data(base64Encoded: b64) else {
                 throw Failure.malformedKey(id)
             }
+            var value = [UInt8](decoded)
+            decoded.resetBytes(in: 0..<decoded.count)
             defer { value.withUnsafeMutableBytes { wipe($0) } }
             var key = try Self.decodeKey(value, id: id)
             key = Key(id: id, isPrimary: id == primary, parameters: key.parameters, keyValue: key.keyValue)

@@ -31,7 +31,9 @@ func openImage(_ words: ArraySlice<String>) throws(CLIError) {
 
 private func openTink(keysetPath: String, aadHex: String, source: inout FileSource, out: borrowing OutputFile,
                       buffers: borrowing DecryptBuffers) throws(CLIError) {
-    guard let json = FileManager.default.contents(atPath: keysetPath) else { throw CLIError.file(keysetPath, errno: ENOENT) }
+    guard var json = FileManager.default.contents(atPath: keysetPath) else { throw CLIError.file(keysetPath, errno: ENOENT) }
+    // The keyset text carries the keys (base64); JSONSerialization's own copies cannot be reached.
+    defer { json.resetBytes(in: 0..<json.count) }
     var keyset: TinkKeyset
     do { keyset = try TinkKeyset(json: json) } catch { throw CLIError.failure("\(keysetPath): \(error)") }
     guard let aad = hexBytes(aadHex) else { throw CLIError.usage("--aad-hex takes an even number of hex digits") }
