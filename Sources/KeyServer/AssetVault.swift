@@ -42,7 +42,7 @@ public final class AssetVault: @unchecked Sendable {
         let aad = Array(asset.utf8)
         try out.withUnsafeMutableBytes { o in
             try random.fill(UnsafeMutableRawBufferPointer(rebasing: o[0..<12]))
-            let rc = try key.withUnsafeBytes { (k: UnsafeRawBufferPointer) -> Int32 in
+            let rc = key.withUnsafeBytes { (k: UnsafeRawBufferPointer) -> Int32 in
                 mbedtls_gcm_crypt_and_tag(gcm, MBEDTLS_GCM_ENCRYPT, k.count, o.baseAddress!.assumingMemoryBound(to: UInt8.self), 12,
                                           aad, aad.count, k.baseAddress!.assumingMemoryBound(to: UInt8.self),
                                           (o.baseAddress! + 12).assumingMemoryBound(to: UInt8.self), 16,

@@ -36,7 +36,7 @@ public final class KeyServer: @unchecked Sendable {
         self.settings = settings
         slots = DispatchSemaphore(value: settings.maxConnections)
         limiter = RateLimiter(perMinute: settings.requestsPerMinute)
-        endpoint = try EndpointBox(try TLSEndpoint(role: .server, caFile: caFile, certificateFile: certificateFile,
+        endpoint = EndpointBox(try TLSEndpoint(role: .server, caFile: caFile, certificateFile: certificateFile,
                                                    keyFile: keyFile, readTimeoutMilliseconds: readTimeoutMilliseconds))
         listener = try ListenerBox(try TLSListener(host: host, port: port))
     }
