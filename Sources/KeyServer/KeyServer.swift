@@ -38,7 +38,7 @@ public final class KeyServer: @unchecked Sendable {
         limiter = RateLimiter(perMinute: settings.requestsPerMinute)
         endpoint = EndpointBox(try TLSEndpoint(role: .server, caFile: caFile, certificateFile: certificateFile,
                                                    keyFile: keyFile, readTimeoutMilliseconds: readTimeoutMilliseconds))
-        listener = try ListenerBox(try TLSListener(host: host, port: port))
+        listener = ListenerBox(try TLSListener(host: host, port: port))
     }
 
     /// Serves until `stop()`; returns after every connection in progress has finished.
